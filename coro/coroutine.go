@@ -54,7 +54,7 @@ type Coroutine struct {
 	livePrev, liveNext *Coroutine // the hub's live coroutines, in spawn order
 	joiners            waitq
 	onDone             func(err error)
-	gid                uint64 // goroutine id, with a blocking report only
+	gid                atomic.Uint64 // goroutine id, with a blocking report only
 }
 
 func (c *Coroutine) coroutine() *Coroutine    { return c }
@@ -68,7 +68,7 @@ func (c *Coroutine) String() string { return fmt.Sprintf("coroutine %d", c.id) }
 func (c *Coroutine) body(yield func(struct{}) bool) {
 	c.yield = yield
 	if c.hub.monitor != nil {
-		c.gid = goroutineID()
+		c.gid.Store(goroutineID())
 	}
 	c.err = c.fn(c.ctx)
 }

@@ -54,6 +54,7 @@ type Hub struct {
 	nextID               uint64
 	timers               []*hubTimer
 	monitor              *monitor
+	atEnd                []func() // run when the hub ends (signal delivery)
 
 	busy     atomic.Bool // a coroutine of the hub is running
 	runDone  chan struct{}
@@ -227,6 +228,10 @@ func (h *Hub) finish() {
 	if h.monitor != nil {
 		h.monitor.stop()
 	}
+	for _, f := range h.atEnd {
+		f()
+	}
+	h.atEnd = nil
 	h.timers = nil
 	h.loop.Close()
 	close(h.runDone)

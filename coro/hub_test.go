@@ -134,8 +134,8 @@ func TestKillIsStrictEvenWhenWokenInSameIteration(t *testing.T) {
 			return nil
 		})
 		_ = Yield(ctx)
-		ev.Set()  // c is now ready with a nil result...
-		c.Kill()  // ...and the kill overrides it
+		ev.Set() // c is now ready with a nil result...
+		c.Kill() // ...and the kill overrides it
 		_ = c.Join(ctx)
 		assert.ErrorIs(t, got, ErrKilled)
 		return nil

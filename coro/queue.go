@@ -48,6 +48,9 @@ func (q *Queue[T]) Put(ctx context.Context, v T) error {
 			}
 			if !q.full() {
 				q.put(v)
+				// A hand-off to a getter leaves the room free: pass
+				// it on to the next putter.
+				q.wakePutter()
 				return nil
 			}
 		}
@@ -105,6 +108,7 @@ func (q *Queue[T]) Get(ctx context.Context) (T, error) {
 	if q.closed {
 		return v, ErrQueueClosed
 	}
+	q.wakePutter()
 	c.wt.box = &v
 	q.getters.push(&c.wt)
 	err = c.park(ctx, "Queue.Get")
