@@ -19,7 +19,7 @@ const (
 // pollEvery bounds how many coroutine switches run between two polls of
 // the loop while coroutines keep being ready, so that busy coroutines do
 // not starve I/O and timers, and a poll is not paid on every switch.
-const pollEvery = 64
+const pollEvery = 256
 
 // Hub runs coroutines on a libev loop, like gevent's hub: exactly one
 // coroutine of a hub runs at a time; when it reaches a wait point, the hub
@@ -51,6 +51,7 @@ type Hub struct {
 	shutdown             bool
 	closedEarly          bool // Close ended Run before main returned
 	sincePoll            int
+	nswitch              uint64 // published to switches at every poll
 	nextID               uint64
 	timers               []*hubTimer
 	monitor              *monitor
@@ -59,7 +60,7 @@ type Hub struct {
 	busy     atomic.Bool // a coroutine of the hub is running
 	runDone  chan struct{}
 	nlive    atomic.Int64
-	switches atomic.Uint64
+	switches atomic.Uint64 // lags nswitch by less than a round
 	polls    atomic.Uint64
 	posts    atomic.Uint64
 }
@@ -233,6 +234,7 @@ func (h *Hub) finish() {
 	}
 	h.atEnd = nil
 	h.timers = nil
+	h.switches.Store(h.nswitch)
 	h.loop.Close()
 	close(h.runDone)
 }
@@ -273,6 +275,7 @@ func (h *Hub) schedule() {
 
 func (h *Hub) poll(mode cev.RunMode) bool {
 	h.sincePoll = 0
+	h.switches.Store(h.nswitch)
 	h.polls.Add(1)
 	return h.loop.Run(mode)
 }
@@ -299,7 +302,7 @@ func (h *Hub) resume(c *Coroutine) {
 	h.current = c
 	h.busy.Store(true)
 	h.sincePoll++
-	h.switches.Add(1)
+	h.nswitch++
 	if h.monitor != nil {
 		h.monitor.enter(c)
 	}
