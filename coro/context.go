@@ -297,3 +297,14 @@ func (d *deadlineCtx) cancelFunc() {
 	}
 	d.c.hub.post(task{run: func(*Hub) { d.finish(context.Canceled) }})
 }
+
+// Check reports whether ctx may wait now: nil when it carries the running
+// coroutine of a running hub, which is neither killed nor done; otherwise
+// the error its next wait point would return (ErrNotCoroutine,
+// ErrHubClosed, ErrKilled or ctx's error). Packages built on coro call it
+// where a wait point may return without waiting, so that misuse shows the
+// same way whether or not the call happens to wait.
+func Check(ctx context.Context) error {
+	_, _, err := enter(ctx)
+	return err
+}
