@@ -27,6 +27,10 @@ type Reader[T any] struct {
 	end
 	codec Codec[T]
 	owned bool   // the codec keeps payloads (raw)
+	// lastBig: the last frame went through a buffer of its own, so the
+	// next header is read alone: a stream of big raw messages then moves
+	// with no copy at all, at the price of a 4-byte read per message.
+	lastBig bool
 	buf   []byte // buffered bytes are buf[r:w]
 	r, w  int
 	big   []byte // a big frame being read into a buffer of its own
@@ -67,6 +71,7 @@ func (r *Reader[T]) Get(ctx context.Context) (T, error) {
 			return zero, err
 		}
 		if size > 0 {
+			r.lastBig = false
 			r.r += size
 			if r.r == r.w {
 				r.r, r.w = 0, 0
@@ -90,7 +95,11 @@ func (r *Reader[T]) Get(ctx context.Context) (T, error) {
 			r.w = copy(r.buf, r.buf[r.r:r.w])
 			r.r = 0
 		}
-		n, err := r.read(ctx, r.buf[r.w:])
+		room := r.buf[r.w:]
+		if r.lastBig && r.w-r.r < frameHeaderSize {
+			room = r.buf[r.w : r.r+frameHeaderSize]
+		}
+		n, err := r.read(ctx, room)
 		if err != nil {
 			return zero, err
 		}
@@ -118,6 +127,7 @@ func (r *Reader[T]) readBig(ctx context.Context) (T, error) {
 	}
 	frame := r.big
 	r.big, r.bigN = nil, 0
+	r.lastBig = r.owned
 	r.stats.Messages++
 	r.stats.Bytes += uint64(len(frame))
 	payload := frame[frameHeaderSize:]

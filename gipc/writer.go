@@ -2,6 +2,7 @@ package gipc
 
 import (
 	"context"
+	"fmt"
 	"os"
 
 	"golang.org/x/sys/unix"
@@ -21,14 +22,30 @@ const maxKeptBuf = 1 << 20
 type Writer[T any] struct {
 	end
 	codec  Codec[T]
+	direct payloader[T] // the raw codec: big payloads go out without a copy
 	buf    []byte
+	iov    [2][]byte
 	broken error // why an interrupted Put broke the stream
 	grown  bool  // the pipe buffer was enlarged (F_SETPIPE_SZ)
 }
 
 func newWriter[T any](fd int, c Codec[T], max int) *Writer[T] {
-	return &Writer[T]{end: newEnd(fd, max, c.Name()), codec: c}
+	w := &Writer[T]{end: newEnd(fd, max, c.Name()), codec: c}
+	w.direct, _ = c.(payloader[T])
+	return w
 }
+
+// payloader is a codec whose encoding of v is v itself (the raw codec).
+type payloader[T any] interface {
+	payload(v T) []byte
+}
+
+func (rawCodec) payload(v []byte) []byte { return v }
+
+// directFrame is the payload size from which a raw Put writes the header
+// and the caller's bytes with one writev instead of copying them into the
+// encode buffer first.
+const directFrame = 16 << 10
 
 // Put sends v as one message and returns once the whole message is in the
 // kernel (a child may exit right after Put and nothing is lost), parking
@@ -47,6 +64,19 @@ func (w *Writer[T]) Put(ctx context.Context, v T) error {
 	defer w.leave()
 	if w.broken != nil {
 		return brokenError(w.broken)
+	}
+	if w.direct != nil {
+		if p := w.direct.payload(v); len(p) >= directFrame {
+			if len(p) > w.max {
+				return fmt.Errorf("%w: %d bytes, max %d", ErrMessageTooLarge, len(p), w.max)
+			}
+			var hdr [frameHeaderSize]byte
+			err := w.writev(ctx, appendHeader(hdr[:0], len(p)), p)
+			if err == nil {
+				w.stats.Messages++
+			}
+			return err
+		}
 	}
 	buf, err := appendMessage(w.buf[:0], w.codec, v, w.max)
 	if err != nil {
@@ -122,7 +152,7 @@ func (w *Writer[T]) keep(buf []byte) {
 
 // write writes all of b, parking while the pipe is full.
 func (w *Writer[T]) write(ctx context.Context, b []byte) error {
-	if !w.grown && len(b) > 64<<10 {
+	if !w.grown && len(b) >= 32<<10 {
 		w.grow(len(b))
 	}
 	off := 0
@@ -155,17 +185,65 @@ func (w *Writer[T]) write(ctx context.Context, b []byte) error {
 	return nil
 }
 
-// grow enlarges the pipe's kernel buffer (F_SETPIPE_SZ) once the writer
-// sees a frame larger than the default 64 KiB, so that a big message moves
-// in fewer, larger chunks: up to 1 MiB, the default pipe-max-size for
-// unprivileged processes. Failure (a user over its pipe quota) is harmless.
+// writev writes the frame hdr+p with as few writev calls as it takes,
+// parking while the pipe is full; errors as for write.
+func (w *Writer[T]) writev(ctx context.Context, hdr, p []byte) error {
+	total := len(hdr) + len(p)
+	if !w.grown {
+		w.grow(total)
+	}
+	off := 0
+	for off < total {
+		if off < len(hdr) {
+			w.iov[0], w.iov[1] = hdr[off:], p
+		} else {
+			w.iov[0], w.iov[1] = p[off-len(hdr):], nil
+		}
+		iov := w.iov[:1]
+		if w.iov[1] != nil {
+			iov = w.iov[:2]
+		}
+		n, err := unix.Writev(w.fd, iov)
+		w.iov[0], w.iov[1] = nil, nil
+		if n > 0 {
+			off += n
+			w.stats.Syscalls++
+			w.stats.Bytes += uint64(n)
+		}
+		switch err {
+		case nil, unix.EINTR:
+		case unix.EAGAIN:
+			w.stats.Waits++
+			if err := w.cfd.WaitWritable(ctx); err != nil {
+				if off == 0 {
+					return err
+				}
+				w.broken = err
+				return brokenError(err)
+			}
+		default:
+			err = os.NewSyscallError("writev", err)
+			if off > 0 {
+				w.broken = err
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// grow enlarges the pipe's kernel buffer (F_SETPIPE_SZ) to 1 MiB, the
+// default pipe-max-size for unprivileged processes, the first time the
+// writer sends a frame of 32 KiB or more: big messages then move in large
+// chunks, with fewer wake-ups on both sides. Pipes of small messages keep
+// the default 64 KiB, since every user has a quota of pipe memory. A
+// failure (over the quota) is harmless.
 func (w *Writer[T]) grow(n int) {
 	w.grown = true
-	size := 1 << 20
-	if n < size {
-		size = 256 << 10
+	if n < 32<<10 {
+		return
 	}
-	unix.FcntlInt(uintptr(w.fd), unix.F_SETPIPE_SZ, size)
+	unix.FcntlInt(uintptr(w.fd), unix.F_SETPIPE_SZ, 1<<20)
 }
 
 // Close closes the write end: the reader gets io.EOF once it has read
