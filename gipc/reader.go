@@ -26,16 +26,16 @@ const (
 type Reader[T any] struct {
 	end
 	codec Codec[T]
-	owned bool   // the codec keeps payloads (raw)
+	owned bool // the codec keeps payloads (raw)
 	// lastBig: the last frame went through a buffer of its own, so the
 	// next header is read alone: a stream of big raw messages then moves
 	// with no copy at all, at the price of a 4-byte read per message.
 	lastBig bool
-	buf   []byte // buffered bytes are buf[r:w]
-	r, w  int
-	big   []byte // a big frame being read into a buffer of its own
-	bigN  int    // bytes of big filled
-	stuck error  // ErrMessageTooLarge: the stream is out of sync
+	buf     []byte // buffered bytes are buf[r:w]
+	r, w    int
+	big     []byte // a big frame being read into a buffer of its own
+	bigN    int    // bytes of big filled
+	stuck   error  // ErrMessageTooLarge: the stream is out of sync
 }
 
 func newReader[T any](fd int, c Codec[T], max int) *Reader[T] {
