@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"iter"
+	"runtime/debug"
 	"sync/atomic"
 )
 
@@ -54,6 +55,7 @@ type Coroutine struct {
 	livePrev, liveNext *Coroutine // the hub's live coroutines, in spawn order
 	joiners            waitq
 	onDone             func(err error)
+	doneFns            []func(err error)
 	gid                atomic.Uint64 // goroutine id, with a blocking report only
 }
 
@@ -70,7 +72,34 @@ func (c *Coroutine) body(yield func(struct{}) bool) {
 	if c.hub.monitor != nil {
 		c.gid.Store(goroutineID())
 	}
+	defer func() {
+		// iter.Pull re-raises a panic in the hub's goroutine, where its
+		// stack would be lost: keep it in the panic value.
+		if r := recover(); r != nil {
+			panic(&PanicError{Value: r, Coroutine: c.String(), Stack: debug.Stack()})
+		}
+	}()
 	c.err = c.fn(c.ctx)
+}
+
+// PanicError is the value a panic in a coroutine propagates with out of
+// Hub.Run: the original value and the stack of the coroutine where it
+// happened (iter.Pull re-raises the panic in the hub's goroutine, whose own
+// stack says little).
+type PanicError struct {
+	Value     any
+	Coroutine string
+	Stack     []byte
+}
+
+func (p *PanicError) Error() string {
+	return fmt.Sprintf("%v\n\npanic in %s:\n%s", p.Value, p.Coroutine, p.Stack)
+}
+
+// Unwrap returns the original value when it is an error.
+func (p *PanicError) Unwrap() error {
+	err, _ := p.Value.(error)
+	return err
 }
 
 // Spawn starts fn as a new coroutine of ctx's hub and returns it. It does
@@ -128,6 +157,18 @@ func (c *Coroutine) Join(ctx context.Context) error {
 // a finished coroutine does nothing. Kill does not wait: Join does.
 func (c *Coroutine) Kill() {
 	c.hub.kill(c)
+}
+
+// OnDone arranges for fn to run on the hub when the coroutine has
+// finished, with its result: when fn returned, or when it was killed
+// before it started (gevent's Greenlet.link). If it has finished already,
+// fn runs at once. fn must not wait.
+func (c *Coroutine) OnDone(fn func(err error)) {
+	if c.state == stDone {
+		fn(c.err)
+		return
+	}
+	c.doneFns = append(c.doneFns, fn)
 }
 
 // Done reports whether the coroutine has finished.

@@ -425,7 +425,10 @@ func (h *Hub) done(c *Coroutine) {
 	if c.onDone != nil {
 		c.onDone(c.err)
 	}
-	c.fn, c.next, c.stopPull, c.yield, c.onDone = nil, nil, nil, nil, nil
+	for _, fn := range c.doneFns {
+		fn(c.err)
+	}
+	c.fn, c.next, c.stopPull, c.yield, c.onDone, c.doneFns = nil, nil, nil, nil, nil, nil
 }
 
 func (h *Hub) kill(c *Coroutine) {

@@ -21,6 +21,7 @@ func Pipe[T any](opts ...Option) (*Reader[T], *Writer[T], error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	registerHandles[T]()
 	var p [2]int
 	if err := unix.Pipe2(p[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
 		return nil, nil, os.NewSyscallError("pipe2", err)
