@@ -49,10 +49,11 @@ func main() {
 	// In the child this runs readChild and exits; here it returns at once.
 	gipc.Init()
 	if err := run(os.Args[1:], os.Stdout); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "quickstart:", err)
+		if errors.Is(err, flag.ErrHelp) {
+			return
 		}
-		os.Exit(2)
+		fmt.Fprintln(os.Stderr, "quickstart:", err)
+		os.Exit(1)
 	}
 }
 
