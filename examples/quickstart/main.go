@@ -97,17 +97,21 @@ func run(args []string, stdout io.Writer) error {
 		if err != nil {
 			return err // the writer is killed when this main returns
 		}
-		if err := writer.Join(ctx); err != nil {
-			p.Kill()
-		}
+		// Wait for both, like g.join() and p.join() in Python. The
+		// writer closes w even when it fails, so the child always comes
+		// to its end of the pipe.
+		werr := writer.Join(ctx)
 		if err := p.Join(ctx); err != nil {
 			return err
 		}
 		code, _ := p.ExitCode()
 		fmt.Fprintf(stdout, "parent: child exited with code %d\n", code)
-		if err := writer.Join(ctx); err != nil {
+		if err := p.Close(); err != nil {
 			return err
 		}
-		return p.Close()
+		if code != 0 {
+			return fmt.Errorf("the child failed (exit code %d)", code)
+		}
+		return werr
 	})
 }
