@@ -4,14 +4,15 @@
 // worker did, the total, and how much CPU time the children used against
 // the wall time.
 //
-//	go run ./examples/workerpool -workers 2 -jobs 64 -below 2000000
+//	go run ./examples/workerpool -workers 2 -jobs 64
 //
-// prints something like
+// prints something like (on a machine where other work took some of the
+// second core)
 //
-//	worker-1: 33 jobs
-//	worker-2: 31 jobs
-//	total: 64 jobs, 148933 primes below 2000000
-//	cpu: 3.86 s of the workers' time in 1.95 s: 1.98 of 2 cores busy
+//	worker-1: 32 jobs
+//	worker-2: 32 jobs
+//	total: 64 jobs, 664579 primes below 10000000
+//	cpu: 2.09 s of the workers' time in 1.33 s: 1.58 of 2 cores busy
 //
 // Workers pull their jobs. A pipe end belongs to one process (Start moves
 // it to the child), and readers in several processes on one pipe would
