@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"gipc.dev/cev"
 )
@@ -51,6 +52,7 @@ type Hub struct {
 	shutdown             bool
 	closedEarly          bool // Close ended Run before main returned
 	sincePoll            int
+	spin                 time.Duration
 	nswitch              uint64 // published to switches at every poll
 	nextID               uint64
 	timers               []*hubTimer
@@ -86,7 +88,7 @@ func NewHub() (*Hub, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &Hub{loop: loop, runDone: make(chan struct{})}
+	h := &Hub{loop: loop, runDone: make(chan struct{}), spin: DefaultSpin}
 	h.async = loop.NewAsync(func(cev.Events) {})
 	h.async.Start()
 	// The async watcher alone must not keep the loop alive, or a main that
@@ -260,6 +262,9 @@ func (h *Hub) schedule() {
 			}
 			continue
 		}
+		if h.spin > 0 && h.spinPoll() {
+			continue
+		}
 		h.sleeping.Store(true)
 		if h.hasPosted.Load() {
 			h.sleeping.Store(false)
@@ -272,6 +277,39 @@ func (h *Hub) schedule() {
 		}
 	}
 }
+
+// spinPoll polls without blocking for up to h.spin before the hub blocks
+// in epoll_wait, and reports whether that found work. Waking a thread that
+// blocks in epoll_wait costs 5-13 µs at the median (with a long tail) on
+// the machines this was measured on; a peer that answers within the spin
+// is seen in about a microsecond instead, for the CPU of the spin. Posts
+// from other goroutines are seen too, without an eventfd write, since the
+// hub is not marked sleeping while it spins.
+func (h *Hub) spinPoll() bool {
+	start := time.Now()
+	for {
+		if !h.poll(cev.NoWait) && h.inflight == 0 {
+			return h.readyHead != nil // nothing could wake us: block (or deadlock)
+		}
+		if h.readyHead != nil || h.hasPosted.Load() {
+			return true
+		}
+		if time.Since(start) >= h.spin {
+			return false
+		}
+	}
+}
+
+// SetSpin sets how long an idle hub keeps polling (EVRUN_NOWAIT) before it
+// blocks in epoll_wait: a lever for latency, at the price of the CPU the
+// spin burns each time the hub runs out of work. 0 turns it off; the
+// default is DefaultSpin. Call it before Run, or from the hub's coroutines.
+func (h *Hub) SetSpin(d time.Duration) {
+	h.spin = max(d, 0)
+}
+
+// DefaultSpin is the spin of a new hub (see Hub.SetSpin).
+const DefaultSpin = 20 * time.Microsecond
 
 func (h *Hub) poll(mode cev.RunMode) bool {
 	h.sincePoll = 0
