@@ -253,14 +253,12 @@ func TestFDWaitAndClose(t *testing.T) {
 		r, w := NewFD(p[0]), NewFD(p[1])
 		defer w.Close()
 		assert.NoError(t, w.WaitWritable(ctx))
-		got := make(chan error, 1)
-		Spawn(ctx, func(ctx context.Context) error { got <- r.WaitReadable(ctx); return nil })
+		waiter := Spawn(ctx, func(ctx context.Context) error { return r.WaitReadable(ctx) })
 		_ = Yield(ctx)
 		if _, err := syscall.Write(w.Sysfd(), []byte("x")); err != nil {
 			return err
 		}
-		assert.NoError(t, Sleep(ctx, time.Millisecond))
-		assert.NoError(t, <-got)
+		assert.NoError(t, waiter.Join(ctx))
 		// raw waits
 		assert.NoError(t, WaitReadable(ctx, p[0]))
 		assert.NoError(t, WaitWritable(ctx, p[1]))
@@ -268,11 +266,10 @@ func TestFDWaitAndClose(t *testing.T) {
 		// close wakes the parked waiter
 		buf := make([]byte, 1)
 		syscall.Read(p[0], buf)
-		Spawn(ctx, func(ctx context.Context) error { got <- r.WaitReadable(ctx); return nil })
+		waiter = Spawn(ctx, func(ctx context.Context) error { return r.WaitReadable(ctx) })
 		_ = Yield(ctx)
 		assert.NoError(t, r.Close())
-		_ = Yield(ctx)
-		assert.ErrorIs(t, <-got, net.ErrClosed)
+		assert.ErrorIs(t, waiter.Join(ctx), net.ErrClosed)
 		assert.ErrorIs(t, r.Close(), net.ErrClosed)
 		assert.Equal(t, -1, r.Sysfd())
 		return nil
