@@ -65,6 +65,8 @@ type Hub struct {
 	switches atomic.Uint64 // lags nswitch by less than a round
 	polls    atomic.Uint64
 	posts    atomic.Uint64
+	watchers atomic.Int64
+	events   atomic.Uint64
 }
 
 // task is work posted to the hub from another goroutine.
@@ -79,6 +81,8 @@ type Stats struct {
 	Switches       uint64 // resumptions of coroutines
 	LoopIterations uint64 // polls of the libev loop
 	Posts          uint64 // tasks posted from other goroutines (Call, Offload, ...)
+	Watchers       int    // open libev watchers (as of the last poll)
+	Events         uint64 // watcher events delivered by the loop
 }
 
 // NewHub creates a hub and its libev loop. Run it with Run, or use the
@@ -180,6 +184,8 @@ func (h *Hub) Stats() Stats {
 		Switches:       h.switches.Load(),
 		LoopIterations: h.polls.Load(),
 		Posts:          h.posts.Load(),
+		Watchers:       int(h.watchers.Load()),
+		Events:         h.events.Load(),
 	}
 }
 
@@ -315,7 +321,10 @@ func (h *Hub) poll(mode cev.RunMode) bool {
 	h.sincePoll = 0
 	h.switches.Store(h.nswitch)
 	h.polls.Add(1)
-	return h.loop.Run(mode)
+	active := h.loop.Run(mode)
+	h.watchers.Store(int64(h.loop.Watchers()))
+	h.events.Store(h.loop.Delivered())
+	return active
 }
 
 // runRound resumes the coroutines that are ready now, in FIFO order; those

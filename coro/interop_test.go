@@ -244,12 +244,17 @@ func TestStats(t *testing.T) {
 	require.NoError(t, h.Run(func(ctx context.Context) error {
 		Spawn(ctx, func(ctx context.Context) error { return Sleep(ctx, time.Millisecond) })
 		assert.Equal(t, 2, h.Stats().Coroutines)
-		return Sleep(ctx, 2*time.Millisecond)
+		if err := Sleep(ctx, 2*time.Millisecond); err != nil {
+			return err
+		}
+		assert.GreaterOrEqual(t, h.Stats().Watchers, 1, "the hub's async watcher at least")
+		return nil
 	}))
 	s := h.Stats()
 	require.Equal(t, 0, s.Coroutines)
 	require.GreaterOrEqual(t, s.Switches, uint64(3))
 	require.GreaterOrEqual(t, s.LoopIterations, uint64(1))
+	require.GreaterOrEqual(t, s.Events, uint64(2), "two timers fired")
 }
 
 func TestBlockingReportNamesTheHog(t *testing.T) {
