@@ -188,6 +188,7 @@ func TestCloseDuringRunKillsEverything(t *testing.T) {
 			return nil
 		})
 		_ = c
+		_ = Yield(ctx) // c starts and parks before anyone closes the hub
 		close(running)
 		mainErr = Sleep(ctx, time.Hour)
 		return mainErr
