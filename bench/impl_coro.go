@@ -28,7 +28,25 @@ type sinkArgs struct {
 	Ack   *gipc.Writer[[]byte]
 	Count int
 	Size  int
+	Batch int // > 1: read with GetBatch, that many at a time, where gipc has it
 }
+
+// batchGetter is Reader.GetBatch: the batched side of the reader, which
+// the sink uses for the batched workload when this gipc has it.
+type batchGetter interface {
+	GetBatch(ctx context.Context, buf [][]byte) (int, error)
+}
+
+// hasGetBatch says whether gipc's Reader has GetBatch.
+var _, hasGetBatch = any((*gipc.Reader[[]byte])(nil)).(batchGetter)
+
+// batchedName names this stack's row of the batched workload.
+var batchedName = func() string {
+	if hasGetBatch {
+		return "coro+gipc PutBatch/GetBatch"
+	}
+	return "coro+gipc PutBatch"
+}()
 
 // echoArgs: the child sends back every message it gets, Count of them.
 type echoArgs struct {
@@ -42,6 +60,22 @@ var (
 		defer a.Ack.Close()
 		if err := a.Ack.Put(ctx, ready); err != nil {
 			return err
+		}
+		if bg, ok := any(a.In).(batchGetter); ok && a.Batch > 1 {
+			ms := make([][]byte, a.Batch)
+			for got := 0; got < a.Count; {
+				n, err := bg.GetBatch(ctx, ms[:min(a.Batch, a.Count-got)])
+				if err != nil {
+					return fmt.Errorf("message %d: %w", got, err)
+				}
+				for _, m := range ms[:n] {
+					if len(m) != a.Size {
+						return fmt.Errorf("message %d has %d bytes, want %d", got, len(m), a.Size)
+					}
+					got++
+				}
+			}
+			return a.Ack.Put(ctx, done)
 		}
 		for i := range a.Count {
 			m, err := a.In.Get(ctx)
@@ -105,7 +139,8 @@ func joinClean(ctx context.Context, p *gipc.Process) error {
 }
 
 // coroOneway sends count messages of size bytes to a child: one Put each,
-// or PutBatch of batch messages at a time when batch > 1.
+// or PutBatch of batch messages at a time when batch > 1 (and the child
+// then reads them with GetBatch, where gipc has it).
 func coroOneway(count, size, batch int) (elapsed time.Duration, err error) {
 	err = withChild(func(ctx context.Context, started func(*gipc.Process)) error {
 		raw := gipc.WithCodec(gipc.Raw())
@@ -121,7 +156,7 @@ func coroOneway(count, size, batch int) (elapsed time.Duration, err error) {
 		}
 		defer ackIn.Close()
 		defer ackOut.Close()
-		p, err := sinkTarget.Start(ctx, sinkArgs{In: in, Ack: ackOut, Count: count, Size: size}, gipc.WithStdout(nil))
+		p, err := sinkTarget.Start(ctx, sinkArgs{In: in, Ack: ackOut, Count: count, Size: size, Batch: batch}, gipc.WithStdout(nil))
 		if err != nil {
 			return err
 		}

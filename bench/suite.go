@@ -142,14 +142,14 @@ func workloads(cfg config, s sizes, peers []*peer) []*workload {
 		},
 		{
 			name:  "oneway-1B-batch",
-			title: fmt.Sprintf("1-byte messages one-way, batched (PutBatch of %d, bufio, raw writes of %d); %d messages", s.batchLen, s.batchLen, s.batched),
+			title: fmt.Sprintf("1-byte messages one-way, batched (PutBatch of %d%s, bufio, raw writes of %d); %d messages", s.batchLen, getBatchNote, s.batchLen, s.batched),
 			unit:  "M msg/s", scale: 1e6, rate: true, ops: float64(s.batched),
 			impls: []*impl{
-				{name: "coro+gipc PutBatch", kind: kindCoro, run: func() (time.Duration, error) { return coroOneway(s.batched, 1, s.batchLen) }},
+				{name: batchedName, kind: kindCoro, run: func() (time.Duration, error) { return coroOneway(s.batched, 1, s.batchLen) }},
 				{name: "netpoller bufio", kind: kindNetpoller, base: true, run: func() (time.Duration, error) { return npOneway(s.batched, 1, true) }},
 				{name: "raw loop, batched writes", kind: kindRaw, run: func() (time.Duration, error) { return rawOneway(s.batched, 1, s.batchLen) }},
 			},
-			targets: []target{{impl: "coro+gipc PutBatch", ref: "netpoller bufio", atLeast: true, bound: 2}},
+			targets: []target{{impl: batchedName, ref: "netpoller bufio", atLeast: true, bound: 2}},
 		},
 		{
 			name:  "oneway-64000B",
@@ -229,6 +229,13 @@ func workloads(cfg config, s sizes, peers []*peer) []*workload {
 	}
 	return out
 }
+
+var getBatchNote = func() string {
+	if hasGetBatch {
+		return " read with GetBatch"
+	}
+	return ""
+}()
 
 func byteSize(n int) string {
 	switch {
