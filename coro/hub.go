@@ -276,7 +276,7 @@ func (h *Hub) schedule() {
 			h.sleeping.Store(false)
 			continue
 		}
-		active := h.poll(cev.Once)
+		active := h.block()
 		h.sleeping.Store(false)
 		if !active && h.readyHead == nil && !h.hasPosted.Load() && h.inflight == 0 {
 			h.deadlock()
@@ -316,6 +316,19 @@ func (h *Hub) SetSpin(d time.Duration) {
 
 // DefaultSpin is the spin of a new hub (see Hub.SetSpin).
 const DefaultSpin = 20 * time.Microsecond
+
+// block waits in epoll_wait (ev_run with EVRUN_ONCE) until the loop has
+// something to do, runs it, and reports whether the loop has active
+// watchers.
+//
+// Measured alternative: parking the hub goroutine in Go's netpoller on
+// libev's epoll fd (then EVRUN_NOWAIT) instead of blocking a thread in a
+// cgo call. It kept threads free, but a cross-process ping-pong got slower
+// (median 37 µs against 29 µs a round trip, same run): the extra poll per
+// wake-up costs more than the thread hand-off it saves.
+func (h *Hub) block() bool {
+	return h.poll(cev.Once)
+}
 
 func (h *Hub) poll(mode cev.RunMode) bool {
 	h.sincePoll = 0

@@ -36,6 +36,7 @@ func BenchmarkPingPongChild(b *testing.B) {
 	}{
 		{name: "spin=0", spin: 0},
 		{name: "spin=default", spin: coro.DefaultSpin},
+		{name: "spin=100us", spin: 100 * time.Microsecond},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			mine, theirs, err := gipc.DuplexPipe[[]byte](gipc.WithCodec(gipc.Raw()))
