@@ -3,8 +3,6 @@ package coro
 import (
 	"context"
 	"fmt"
-	"iter"
-	"runtime/debug"
 	"sync/atomic"
 )
 
@@ -37,9 +35,8 @@ type Coroutine struct {
 	kids      kidList
 	stopAfter func() bool // watches a parent ctx that is not ours
 
-	next     func() (struct{}, bool)
-	stopPull func()
-	yield    func(struct{}) bool
+	w     *worker // the runtime coroutine running it
+	yield func(struct{}) bool
 
 	state   coState
 	started bool
@@ -65,22 +62,6 @@ func (c *Coroutine) links() *kidLink          { return &c.kid }
 
 // String names the coroutine for reports: "coroutine 7".
 func (c *Coroutine) String() string { return fmt.Sprintf("coroutine %d", c.id) }
-
-// body is the iterator that iter.Pull runs as the coroutine.
-func (c *Coroutine) body(yield func(struct{}) bool) {
-	c.yield = yield
-	if c.hub.monitor != nil {
-		c.gid.Store(goroutineID())
-	}
-	defer func() {
-		// iter.Pull re-raises a panic in the hub's goroutine, where its
-		// stack would be lost: keep it in the panic value.
-		if r := recover(); r != nil {
-			panic(&PanicError{Value: r, Coroutine: c.String(), Stack: debug.Stack()})
-		}
-	}()
-	c.err = c.fn(c.ctx)
-}
 
 // PanicError is the value a panic in a coroutine propagates with out of
 // Hub.Run: the original value and the stack of the coroutine where it
@@ -256,9 +237,4 @@ func (c *Coroutine) park(ctx context.Context, what string) error {
 func isDeadline(n node, done <-chan struct{}) bool {
 	d, ok := n.(*deadlineCtx)
 	return ok && d.Done() == done
-}
-
-// newPull creates the runtime coroutine of c.
-func (c *Coroutine) newPull() {
-	c.next, c.stopPull = iter.Pull(c.body)
 }

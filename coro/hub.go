@@ -56,6 +56,7 @@ type Hub struct {
 	nswitch              uint64 // published to switches at every poll
 	nextID               uint64
 	timers               []*hubTimer
+	idle                 []*worker // runtime coroutines kept for reuse
 	monitor              *monitor
 	atEnd                []func() // run when the hub ends (signal delivery)
 
@@ -242,6 +243,7 @@ func (h *Hub) finish() {
 	}
 	h.atEnd = nil
 	h.timers = nil
+	h.stopWorkers()
 	h.switches.Store(h.nswitch)
 	h.loop.Close()
 	close(h.runDone)
@@ -366,13 +368,14 @@ func (h *Hub) resume(c *Coroutine) {
 	if h.monitor != nil {
 		h.monitor.enter(c)
 	}
-	_, ok := c.next()
+	w := c.w
+	w.next()
 	if h.monitor != nil {
 		h.monitor.leave()
 	}
 	h.busy.Store(false)
 	h.current = nil
-	if !ok {
+	if w.ended {
 		h.done(c)
 	}
 }
@@ -436,7 +439,8 @@ func (h *Hub) spawn(parent context.Context, fn func(ctx context.Context) error) 
 	c.cc.Context, c.cancel = context.WithCancelCause(&c.v)
 	c.ctx = &c.cc
 	c.stopAfter = link(h, c, parent)
-	c.newPull()
+	c.w = h.getWorker()
+	c.w.c = c
 	if h.liveTail != nil {
 		h.liveTail.liveNext = c
 		c.livePrev = h.liveTail
@@ -488,7 +492,10 @@ func (h *Hub) done(c *Coroutine) {
 	for _, fn := range c.doneFns {
 		fn(c.err)
 	}
-	c.fn, c.next, c.stopPull, c.yield, c.onDone, c.doneFns = nil, nil, nil, nil, nil, nil
+	if c.w != nil {
+		h.putWorker(c.w)
+	}
+	c.fn, c.w, c.yield, c.onDone, c.doneFns = nil, nil, nil, nil, nil
 }
 
 func (h *Hub) kill(c *Coroutine) {
@@ -500,7 +507,6 @@ func (h *Hub) kill(c *Coroutine) {
 	c.cancelled = true
 	if !c.started {
 		c.err = ErrKilled
-		c.stopPull()
 		h.done(c)
 		return
 	}
