@@ -20,7 +20,10 @@ import (
 // hub, against the same workload on plain goroutines with os.Pipe (Go's
 // netpoller) and with a Go channel, in the same run. One op is one message.
 
-func benchCoro(b *testing.B, size int, batch int) {
+// benchCoro sends n messages of size bytes from a producer coroutine to the
+// consumer (main) coroutine of one hub. putBatch > 1 sends them with
+// PutBatch, that many at a time; getBatch > 1 receives them with GetBatch.
+func benchCoro(b *testing.B, size, putBatch, getBatch int) {
 	r, w, err := gipc.Pipe[[]byte](gipc.WithCodec(gipc.Raw()))
 	if err != nil {
 		b.Fatal(err)
@@ -34,13 +37,13 @@ func benchCoro(b *testing.B, size int, batch int) {
 		n := b.N
 		b.ResetTimer()
 		prod := coro.Spawn(ctx, func(ctx context.Context) error {
-			if batch > 1 {
-				vs := make([][]byte, batch)
+			if putBatch > 1 {
+				vs := make([][]byte, putBatch)
 				for i := range vs {
 					vs[i] = msg
 				}
-				for sent := 0; sent < n; sent += batch {
-					if err := w.PutBatch(ctx, vs[:min(batch, n-sent)]...); err != nil {
+				for sent := 0; sent < n; sent += putBatch {
+					if err := w.PutBatch(ctx, vs[:min(putBatch, n-sent)]...); err != nil {
 						return err
 					}
 				}
@@ -53,6 +56,22 @@ func benchCoro(b *testing.B, size int, batch int) {
 			}
 			return nil
 		})
+		if getBatch > 1 {
+			ms := make([][]byte, getBatch)
+			for got := 0; got < n; {
+				k, err := r.GetBatch(ctx, ms[:min(getBatch, n-got)])
+				if err != nil {
+					return err
+				}
+				for _, m := range ms[:k] {
+					if len(m) != size {
+						return errors.New("short message")
+					}
+				}
+				got += k
+			}
+			return prod.Join(ctx)
+		}
 		for range n {
 			m, err := r.Get(ctx)
 			if err != nil {
@@ -193,20 +212,22 @@ func benchRawLoop(b *testing.B, size int) {
 }
 
 func BenchmarkPipe(b *testing.B) {
-	b.Run("msg=1B/put/coro", func(b *testing.B) { benchCoro(b, 1, 1) })
+	b.Run("msg=1B/put/coro", func(b *testing.B) { benchCoro(b, 1, 1, 1) })
 	b.Run("msg=1B/put/netpoller", func(b *testing.B) { benchNetpoller(b, 1, false) })
 	b.Run("msg=1B/put/channel", func(b *testing.B) { benchChannel(b, 1) })
-	b.Run("msg=1B/batch/coro", func(b *testing.B) { benchCoro(b, 1, 1024) })
+	b.Run("msg=1B/batch/coro", func(b *testing.B) { benchCoro(b, 1, 1024, 1024) })
+	b.Run("msg=1B/batch/coro-get", func(b *testing.B) { benchCoro(b, 1, 1024, 1) })
 	b.Run("msg=1B/batch/netpoller-bufio", func(b *testing.B) { benchNetpoller(b, 1, true) })
-	b.Run("msg=64000B/put/coro", func(b *testing.B) { benchCoro(b, 64000, 1) })
+	b.Run("msg=64000B/put/coro", func(b *testing.B) { benchCoro(b, 64000, 1, 1) })
 	b.Run("msg=64000B/put/netpoller", func(b *testing.B) { benchNetpoller(b, 64000, false) })
 	b.Run("msg=64000B/raw-loop-1MiB-pipe", func(b *testing.B) { benchRawLoop(b, 64000) })
 }
 
 // BenchmarkPutGetAllocs: allocations of one raw Put and one raw Get (the
-// Get's one is the slice it returns).
+// Get's one is the slice it returns), and of a raw PutBatch and GetBatch
+// of 64 messages (one op: the GetBatch's one allocation holds them all).
 func BenchmarkPutGetAllocs(b *testing.B) {
-	for _, size := range []int{1, 1000} {
+	for _, size := range []int{1, 1000, 64000} {
 		b.Run(fmt.Sprintf("msg=%dB", size), func(b *testing.B) {
 			r, w, _ := gipc.Pipe[[]byte](gipc.WithCodec(gipc.Raw()))
 			defer r.Close()
@@ -222,4 +243,22 @@ func BenchmarkPutGetAllocs(b *testing.B) {
 			})
 		})
 	}
+	b.Run("msg=1B/batch=64", func(b *testing.B) {
+		r, w, _ := gipc.Pipe[[]byte](gipc.WithCodec(gipc.Raw()))
+		defer r.Close()
+		defer w.Close()
+		vs := make([][]byte, 64)
+		for i := range vs {
+			vs[i] = []byte{byte(i)}
+		}
+		ms := make([][]byte, len(vs))
+		b.ReportAllocs()
+		coro.Run(func(ctx context.Context) error {
+			for b.Loop() {
+				w.PutBatch(ctx, vs...)
+				r.GetBatch(ctx, ms)
+			}
+			return nil
+		})
+	})
 }

@@ -1,0 +1,6 @@
+//go:build !race
+
+package gipc
+
+// raceEnabled: allocation counts are not checked under the race detector.
+const raceEnabled = false
