@@ -22,8 +22,10 @@ var ErrLoop = errors.New("cev: cannot create event loop")
 type RunMode int
 
 const (
-	// Once waits for at least one event (ev_run with EVRUN_ONCE), unless
-	// the loop has no active watchers.
+	// Once waits for events (ev_run with EVRUN_ONCE), unless the loop has
+	// no active watchers. It may also return with no event at all, when a
+	// signal (SIGCHLD, the Go runtime's SIGURG, ...) interrupts epoll_wait:
+	// callers loop.
 	Once RunMode = C.EVRUN_ONCE
 	// NoWait polls without waiting (ev_run with EVRUN_NOWAIT).
 	NoWait RunMode = C.EVRUN_NOWAIT
