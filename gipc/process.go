@@ -160,10 +160,6 @@ func (t *Target[A]) Start(ctx context.Context, args A, opts ...StartOption) (*Pr
 	}()
 	boot := bootstrap{Target: t.name, Args: argBuf.Bytes(), NFDs: len(tr.ends),
 		Daemon: o.daemon, ParentPid: os.Getpid(), Name: o.name}
-	var bootBuf bytes.Buffer
-	if err := gob.NewEncoder(&bootBuf).Encode(&boot); err != nil {
-		return nil, fmt.Errorf("gipc: Start %s: %w", t.name, err)
-	}
 
 	pid, pfd, sock, err := spawn(o, tr.ends)
 	if err != nil {
@@ -172,7 +168,7 @@ func (t *Target[A]) Start(ctx context.Context, args A, opts ...StartOption) (*Pr
 	p := &Process{pid: pid, name: o.name, fd: &pidfd{fd: pfd}}
 	runtime.AddCleanup(p, func(fd *pidfd) { fd.close() }, p.fd)
 
-	reply, err := handshake(ctx, sock, bootBuf.Bytes())
+	reply, err := handshake(ctx, sock, boot.marshal())
 	sock.Close()
 	if err == nil && len(reply) > 0 {
 		err = fmt.Errorf("gipc: child of %s: %s", t.name, reply)

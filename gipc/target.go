@@ -137,16 +137,6 @@ func Init() {
 	os.Exit(runChild())
 }
 
-// bootstrap is what the parent sends a child over fd 3.
-type bootstrap struct {
-	Target    string
-	Args      []byte
-	NFDs      int // handle fds, from firstHandleFd on
-	Daemon    bool
-	ParentPid int
-	Name      string
-}
-
 // runChild is the child's side of Start: read the bootstrap, rebuild the
 // args and their handles, confirm, run the target.
 func runChild() int {
@@ -162,7 +152,7 @@ func runChild() int {
 		return fail("cannot read the bootstrap: %v", err)
 	}
 	var boot bootstrap
-	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&boot); err != nil {
+	if err := boot.unmarshal(b); err != nil {
 		return fail("cannot decode the bootstrap: %v", err)
 	}
 	setCloexec(bootstrapFd)
