@@ -91,18 +91,21 @@ func (rawCodec) decodeFrames(out [][]byte, frames []byte, offs []uint32, total i
 //go:noinline
 func decodeTiny(out [][]byte, frames []byte, offs []uint32, block []byte) (i, p int) {
 	offs = offs[:len(out)+1]
+	start := int(offs[0])
 	for ; i < len(out); i++ {
-		s, e := int(offs[i])+frameHeaderSize, int(offs[i+1])
-		if e-s > tinyFrame {
+		end := int(offs[i+1])
+		src := frames[start+frameHeaderSize : end]
+		if len(src) > tinyFrame {
 			break
 		}
-		src := frames[s:e]
 		dst := block[p : p+len(src) : p+len(src)]
+		src = src[:len(dst)]
 		for j := range dst {
 			dst[j] = src[j]
 		}
 		out[i] = dst
 		p += len(src)
+		start = end
 	}
 	return i, p
 }
@@ -441,7 +444,8 @@ func (r *Reader[T]) takeBig() (T, error) {
 }
 
 // Close closes the read end. It returns ErrLocked, and closes nothing,
-// while another coroutine is inside Get; ErrClosed the second time.
+// while another coroutine is inside Get or GetBatch; ErrClosed the second
+// time.
 // Buffered messages are dropped.
 func (r *Reader[T]) Close() error {
 	if err := r.close(); err != nil {
@@ -458,7 +462,7 @@ func (r *Reader[T]) Stats() Stats { return r.stats }
 func (r *Reader[T]) String() string { return r.describe("Reader") }
 
 // GetBatch fills buf with the next messages from the other end; see
-// Reader.GetBatch.
+// Reader.GetBatch. (It lives here, with the rest of the read side.)
 func (d *Duplex[T]) GetBatch(ctx context.Context, buf []T) (int, error) {
 	return d.r.GetBatch(ctx, buf)
 }
