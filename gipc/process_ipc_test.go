@@ -118,10 +118,20 @@ var (
 			}
 		}
 	})
-	// bigWriter writes one 64 MiB message, slowly enough to be killed in
-	// the middle: the pipe fills and it waits for the parent to read.
-	bigWriter = gipc.NewTarget("big-writer", func(ctx context.Context, w *gipc.Writer[[]byte]) error {
-		return w.Put(ctx, make([]byte, 64<<20))
+	// bigWriter starts writing one 64 MiB message, which cannot finish
+	// while nobody reads (the pipe holds 1 MiB), and reports on Status
+	// once part of it is in the pipe.
+	bigWriter = gipc.NewTarget("big-writer", func(ctx context.Context, a bigArgs) error {
+		put := coro.Spawn(ctx, func(ctx context.Context) error { return a.W.Put(ctx, make([]byte, 64<<20)) })
+		for a.W.Stats().Bytes == 0 {
+			if err := coro.Yield(ctx); err != nil {
+				return err
+			}
+		}
+		if err := a.Status.Put(ctx, "writing"); err != nil {
+			return err
+		}
+		return put.Join(ctx)
 	})
 	daemonParent = gipc.NewTarget("daemon-parent", func(ctx context.Context, w *gipc.Writer[int]) error {
 		p, err := sleeper.Start(ctx, time.Hour, gipc.WithDaemon(true))
@@ -447,19 +457,24 @@ func TestStartFromSeveralHubsAtOnce(t *testing.T) {
 
 func TestChildKilledMidMessageGivesUnexpectedEOF(t *testing.T) {
 	r, w := pipe[[]byte](t, gipc.WithCodec(gipc.Raw()))
+	status, statusW := pipe[string](t)
 	run(t, func(ctx context.Context) error {
-		p := start(t, ctx, bigWriter, w)
-		// Read a little so we know the child is writing, then kill it.
-		tctx, cancel := coro.WithTimeout(ctx, 50*time.Millisecond)
-		_, err := r.Get(tctx)
-		cancel()
-		assert.ErrorIs(t, err, context.DeadlineExceeded, "the message is not complete yet")
+		p := start(t, ctx, bigWriter, bigArgs{W: w, Status: statusW})
+		// Once part of the message is in the pipe, kill the writer.
+		if s, err := status.Get(ctx); err != nil || s != "writing" {
+			return fmt.Errorf("status %q, %v", s, err)
+		}
 		assert.NoError(t, p.Kill())
-		_, err = r.Get(ctx)
+		_, err := r.Get(ctx)
 		assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
 		joinClose(t, ctx, p, -9)
 		return nil
 	})
+}
+
+type bigArgs struct {
+	W      *gipc.Writer[[]byte]
+	Status *gipc.Writer[string]
 }
 
 func TestDaemonChildDiesWithItsParent(t *testing.T) {
