@@ -160,7 +160,17 @@ func (c *Coroutine) Done() bool { return c.state == stDone }
 // cancelCtx itself would say context.Canceled).
 type coCtx struct {
 	context.Context
+	c       *Coroutine
 	expired atomic.Bool
+}
+
+// Value answers the lookup of every wait point (the coroutine of ctx)
+// without walking down the chain of contexts.
+func (x *coCtx) Value(key any) any {
+	if key == (nodeKey{}) {
+		return x.c
+	}
+	return x.Context.Value(key)
 }
 
 func (x *coCtx) Err() error {

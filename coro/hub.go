@@ -437,6 +437,7 @@ func (h *Hub) spawn(parent context.Context, fn func(ctx context.Context) error) 
 	dl, hasDL := parent.Deadline()
 	c.v = view{parent: parent, n: c, deadline: dl, hasDL: hasDL}
 	c.cc.Context, c.cancel = context.WithCancelCause(&c.v)
+	c.cc.c = c
 	c.ctx = &c.cc
 	c.stopAfter = link(h, c, parent)
 	c.w = h.getWorker()
