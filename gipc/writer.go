@@ -8,6 +8,8 @@ import (
 	"slices"
 
 	"golang.org/x/sys/unix"
+
+	"gipc.dev/coro"
 )
 
 // batchChunk is how many encoded bytes PutBatch gathers before it writes.
@@ -28,6 +30,9 @@ type Writer[T any] struct {
 	buf    []byte
 	broken error // why an interrupted Put broke the stream
 	grown  bool  // the pipe buffer was enlarged (F_SETPIPE_SZ)
+
+	leading bool         // the lock holder is a Put that drains the queue
+	queue   []*queuedPut // frames of Puts waiting for the leader (group commit)
 }
 
 func newWriter[T any](fd int, c Codec[T], max int) *Writer[T] {
@@ -138,7 +143,17 @@ const directFrame = 256 << 10
 // error matching both ErrBroken and the cause, and so does every later
 // Put. Put returns an error matching syscall.EPIPE when every read end is
 // closed (the process does not die of SIGPIPE), and ErrClosed after Close.
+//
+// Several coroutines putting at once share writes (group commit; see
+// groupcommit.go): while one Put waits for room in the pipe, the others
+// queue their frames, and the first writes them all with one write.
 func (w *Writer[T]) Put(ctx context.Context, v T) error {
+	if w.leading && !w.closed && w.broken == nil {
+		if err := coro.Check(ctx); err != nil {
+			return err
+		}
+		return w.putQueued(ctx, v)
+	}
 	if err := w.enter(ctx); err != nil {
 		return err
 	}
@@ -146,6 +161,16 @@ func (w *Writer[T]) Put(ctx context.Context, v T) error {
 	if w.broken != nil {
 		return brokenError(w.broken)
 	}
+	w.leading = true
+	defer func() { w.leading = false }()
+	err := w.putOwn(ctx, v)
+	if err == nil || len(w.queue) > 0 {
+		w.drain(ctx)
+	}
+	return err
+}
+
+func (w *Writer[T]) putOwn(ctx context.Context, v T) error {
 	if w.direct != nil {
 		return w.putRaw(ctx, w.direct.payload(v))
 	}
