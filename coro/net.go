@@ -432,3 +432,97 @@ func wrapWaitErr(op, network string, addr net.Addr, err error) error {
 	}
 	return err
 }
+
+// SendFds sends p and, with its first byte, the file descriptors fds
+// (SCM_RIGHTS) over a unix conn, parking while the socket is full. p must
+// not be empty: a descriptor travels with data. The caller keeps its fds.
+func (c *Conn) SendFds(ctx context.Context, p []byte, fds []int) error {
+	if _, _, err := enter(ctx); err != nil {
+		return err
+	}
+	if len(p) == 0 {
+		return errors.New("coro: SendFds needs at least one byte of data")
+	}
+	oob := unix.UnixRights(fds...)
+	for {
+		if c.fd.closed {
+			return opError("write", c.network, c.raddr, net.ErrClosed)
+		}
+		n, err := unix.SendmsgN(c.fd.fd, p, oob, nil, 0)
+		switch {
+		case err == nil:
+			if n < len(p) {
+				_, err := c.Write(ctx, p[n:])
+				return err
+			}
+			return nil
+		case err == unix.EINTR:
+		case err == unix.EAGAIN:
+			if err := c.fd.WaitWritable(ctx); err != nil {
+				return wrapWaitErr("write", c.network, c.raddr, err)
+			}
+		default:
+			return opError("write", c.network, c.raddr, os.NewSyscallError("sendmsg", err))
+		}
+	}
+}
+
+// ReceiveFds reads up to len(p) bytes, like Read, and the file descriptors
+// that came with them (SCM_RIGHTS), at most maxFds, close-on-exec. The
+// caller owns the fds it gets. More descriptors than maxFds are closed and
+// reported as an error.
+func (c *Conn) ReceiveFds(ctx context.Context, p []byte, maxFds int) (int, []int, error) {
+	if _, _, err := enter(ctx); err != nil {
+		return 0, nil, err
+	}
+	oob := make([]byte, unix.CmsgSpace(4*max(maxFds, 1)))
+	for {
+		if c.fd.closed {
+			return 0, nil, opError("read", c.network, c.raddr, net.ErrClosed)
+		}
+		n, oobn, flags, _, err := unix.Recvmsg(c.fd.fd, p, oob, unix.MSG_CMSG_CLOEXEC)
+		switch {
+		case err == nil:
+			fds, perr := parseRights(oob[:oobn])
+			if perr == nil && flags&unix.MSG_CTRUNC != 0 {
+				perr = fmt.Errorf("coro: more than %d fds received", maxFds)
+			}
+			if perr != nil {
+				for _, fd := range fds {
+					unix.Close(fd)
+				}
+				return n, nil, perr
+			}
+			if n == 0 && len(p) > 0 && len(fds) == 0 {
+				return 0, nil, io.EOF
+			}
+			return n, fds, nil
+		case err == unix.EINTR:
+		case err == unix.EAGAIN:
+			if err := c.fd.WaitReadable(ctx); err != nil {
+				return 0, nil, wrapWaitErr("read", c.network, c.raddr, err)
+			}
+		default:
+			return 0, nil, opError("read", c.network, c.raddr, os.NewSyscallError("recvmsg", err))
+		}
+	}
+}
+
+func parseRights(oob []byte) ([]int, error) {
+	if len(oob) == 0 {
+		return nil, nil
+	}
+	msgs, err := unix.ParseSocketControlMessage(oob)
+	if err != nil {
+		return nil, os.NewSyscallError("recvmsg", err)
+	}
+	var fds []int
+	for _, m := range msgs {
+		got, err := unix.ParseUnixRights(&m)
+		if err != nil {
+			continue
+		}
+		fds = append(fds, got...)
+	}
+	return fds, nil
+}

@@ -29,6 +29,7 @@ type transfer struct {
 	ends   []*end       // parent: the ends to pass, in child fd order
 	index  map[*end]int // parent: end → position
 	nfds   int          // child: how many fds were inherited
+	fds    []int        // receiver of SendHandles: the fds received (else firstHandleFd on)
 	used   []bool       // child: which inherited fds a handle took
 }
 
@@ -82,6 +83,9 @@ func (t *transfer) fd(i int) (int, error) {
 		return 0, errSharedHandle
 	}
 	t.used[i] = true
+	if t.fds != nil {
+		return t.fds[i], nil
+	}
 	return firstHandleFd + i, nil
 }
 
@@ -101,7 +105,7 @@ func decodeWire(b []byte) (handleWire, *transfer, error) {
 	var w handleWire
 	t := current
 	if t == nil || t.parent {
-		return w, nil, errors.New("gipc: a handle can only be decoded by a child process's Init")
+		return w, nil, errors.New("gipc: a handle can only be decoded by a child process's Init or by ReceiveHandles")
 	}
 	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&w); err != nil {
 		return w, nil, fmt.Errorf("gipc: bad handle description: %w", err)
@@ -112,7 +116,7 @@ func decodeWire(b []byte) (handleWire, *transfer, error) {
 func parentTransfer() (*transfer, error) {
 	t := current
 	if t == nil || !t.parent {
-		return nil, errors.New("gipc: a handle can only be encoded as an argument of Target.Start")
+		return nil, errors.New("gipc: a handle can only be encoded as an argument of Target.Start or SendHandles")
 	}
 	return t, nil
 }
