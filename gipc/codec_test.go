@@ -331,6 +331,12 @@ func TestGobMessagesDecodeOnTheirOwn(t *testing.T) {
 
 func TestGobPrimedDecoderMatchesFreshDecoder(t *testing.T) {
 	c := Gob[record]()
+	// The codec is shared by every test of the binary (one per type), and
+	// other tests may have pooled decoders for record already.
+	before := 0
+	if sets := c.(*gobCodec[record]).decoders.Load(); sets != nil {
+		before = len(*sets)
+	}
 	for i := range 20 {
 		v := record{ID: i, Tags: []string{fmt.Sprint(i)}}
 		if i%3 == 0 {
@@ -343,7 +349,7 @@ func TestGobPrimedDecoderMatchesFreshDecoder(t *testing.T) {
 	}
 	sets := c.(*gobCodec[record]).decoders.Load()
 	require.NotNil(t, sets, "no decoder was ever pooled")
-	require.Len(t, *sets, 1)
+	require.LessOrEqual(t, len(*sets), max(before, 1), "messages of one peer share one pooled decoder set")
 }
 
 // recordTwin has the fields of record under another type name: its

@@ -340,7 +340,7 @@ func TestStartWithUnencodableArgsFailsBeforeForking(t *testing.T) {
 	r, w := pipe[string](t)
 	run(t, func(ctx context.Context) error {
 		assert.NoError(t, r.Close())
-		p, err := fdCounter.Start(ctx, fdArgs{W: w})
+		p, err := fdCounter.Start(ctx, fdArgs{W: w}, gipc.WithStderr(nil)) // its Put fails: EPIPE
 		assert.NoError(t, err, "a writer whose reader is closed can travel")
 		assert.NoError(t, p.Join(ctx))
 		assert.NoError(t, p.Close())
