@@ -484,7 +484,7 @@ func (c *Conn) ReceiveFds(ctx context.Context, p []byte, maxFds int) (int, []int
 		switch {
 		case err == nil:
 			fds, perr := parseRights(oob[:oobn])
-			if perr == nil && flags&unix.MSG_CTRUNC != 0 {
+			if perr == nil && (flags&unix.MSG_CTRUNC != 0 || len(fds) > maxFds) {
 				perr = fmt.Errorf("coro: more than %d fds received", maxFds)
 			}
 			if perr != nil {
