@@ -56,6 +56,10 @@
 // forking thread exits, which Go decides). Signals and SIGCHLD stay with
 // the Go runtime: nothing here installs a handler.
 //
+// Handles can also go to a process that gipc did not start: [SendHandles]
+// sends a value over a Unix-socket [coro.Conn], the fds of the handles in
+// it as SCM_RIGHTS, and [ReceiveHandles] rebuilds them on the other side.
+//
 // # Wire format
 //
 // A pipe carries Python gipc's bytes: each message is a 4-byte big-endian
