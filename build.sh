@@ -56,6 +56,9 @@ cmd_test() {
 	# otherwise; child processes would pay it on every test.
 	export GORACE="${GORACE:-atexit_sleep_ms=0}"
 	go test -race -count=1 -timeout 9m ./...
+	# libev's own consistency checks and assertions (EV_VERIFY), under the
+	# layers that drive it: a watcher misused from Go aborts here.
+	go test -count=1 -timeout 5m -tags cev_verify ./cev/ ./coro/ ./gipc/
 }
 
 cmd_bench() {

@@ -29,7 +29,16 @@ func (l *Loop) NewAsync(h Handler) *Async {
 	}
 	w.c = unsafePointer(c)
 	w.stop = w.closeC
+	w.detach = w.markClosed
 	return w
+}
+
+// markClosed makes later Sends do nothing; it waits for a Send in
+// progress, which uses the loop.
+func (w *Async) markClosed() {
+	w.mu.Lock()
+	w.closed = true
+	w.mu.Unlock()
 }
 
 func (w *Async) cw() *C.ev_async { return (*C.ev_async)(w.c) }
@@ -73,9 +82,7 @@ func (w *Async) Send() bool {
 // closeC runs under close: it takes the lock so that no Send is using the
 // watcher or the loop while they are freed.
 func (w *Async) closeC() {
-	w.mu.Lock()
-	w.closed = true
-	w.mu.Unlock()
+	w.markClosed()
 	C.cev_async_stop(w.loop.c, w.cw(), w.restart())
 }
 

@@ -92,13 +92,24 @@ func (l *Loop) Close() error {
 	if l.running {
 		panic("cev: Loop.Close called from a Handler")
 	}
+	// Destroy the loop first, then free the watchers: ev_loop_destroy
+	// never looks inside them, and stopping each one first would hand
+	// libev fds that the caller may have closed already (a verify build
+	// asserts on that).
+	live := make([]*watcher, 0, len(l.slots))
 	for _, w := range l.slots {
 		if w != nil {
-			w.close()
+			if w.detach != nil {
+				w.detach()
+			}
+			live = append(live, w)
 		}
 	}
 	C.cev_loop_destroy(l.c)
 	l.c = nil
+	for _, w := range live {
+		w.free()
+	}
 	l.slots, l.free = nil, nil
 	return nil
 }

@@ -21,6 +21,7 @@ type watcher struct {
 	token   unsafe.Pointer // go-pointer token in the C watcher's data
 	c       unsafe.Pointer // the C watcher; nil once closed
 	stop    func()         // stops the C watcher (type specific)
+	detach  func()         // before the loop is destroyed under it (Async)
 	kind    string
 }
 
@@ -53,11 +54,17 @@ func (w *watcher) close() {
 		return
 	}
 	w.stop()
+	w.loop.remove(w)
+	w.free()
+}
+
+// free releases the C watcher and the token. The watcher must be stopped,
+// or its loop destroyed.
+func (w *watcher) free() {
 	C.cev_watcher_free(w.c)
 	w.c = nil
 	pointer.Unref(w.token)
 	w.token = nil
-	w.loop.remove(w)
 }
 
 // verifyToken checks that the go-pointer token in the C watcher still maps

@@ -87,10 +87,11 @@ type Process struct {
 	name string
 	fd   *pidfd
 
-	mu     sync.Mutex
-	exited bool
-	code   int
-	closed bool
+	mu      sync.Mutex
+	exited  bool
+	code    int
+	closed  bool
+	waiting int // coroutines and goroutines waiting on the pidfd
 }
 
 // pidfd owns the process's pidfd, apart from the Process so that a
@@ -313,7 +314,7 @@ func (p *Process) kill(ctx context.Context) {
 func (p *Process) watch(ctx context.Context) {
 	w := coro.Spawn(context.WithoutCancel(ctx), func(ctx context.Context) error {
 		for !p.reaped() {
-			if err := coro.WaitReadable(ctx, p.fd.fd); err != nil {
+			if err := p.waitExit(ctx); err != nil {
 				return err
 			}
 			p.tryReap()
@@ -331,11 +332,46 @@ func (p *Process) watch(ctx context.Context) {
 // reapBlocking waits on the pidfd on a goroutine (a blocking poll) and
 // reaps.
 func (p *Process) reapBlocking() {
+	if !p.startWaiting() {
+		return
+	}
+	defer p.stopWaiting()
 	fds := []unix.PollFd{{Fd: int32(p.fd.fd), Events: unix.POLLIN}}
 	for !p.tryReap() {
 		if _, err := unix.Poll(fds, -1); err != nil && err != unix.EINTR {
 			return
 		}
+	}
+}
+
+// waitExit parks the calling coroutine until the pidfd is readable (the
+// child has exited). Close does not close the pidfd under a waiter: the
+// last waiter does, after its watcher is gone.
+func (p *Process) waitExit(ctx context.Context) error {
+	if !p.startWaiting() {
+		return ErrProcessClosed
+	}
+	defer p.stopWaiting()
+	return coro.WaitReadable(ctx, p.fd.fd)
+}
+
+func (p *Process) startWaiting() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return false
+	}
+	p.waiting++
+	return true
+}
+
+func (p *Process) stopWaiting() {
+	p.mu.Lock()
+	p.waiting--
+	last := p.closed && p.waiting == 0
+	p.mu.Unlock()
+	if last {
+		p.fd.close()
 	}
 }
 
@@ -411,7 +447,7 @@ func (p *Process) Join(ctx context.Context) error {
 		case exited || p.tryReap():
 			return nil
 		}
-		if err := coro.WaitReadable(ctx, p.fd.fd); err != nil {
+		if err := p.waitExit(ctx); err != nil {
 			return err
 		}
 	}
@@ -469,7 +505,9 @@ func (p *Process) Close() error {
 		return nil
 	}
 	p.closed = true
-	p.fd.close()
+	if p.waiting == 0 {
+		p.fd.close()
+	}
 	return nil
 }
 
