@@ -59,6 +59,8 @@ cmd_test() {
 	# libev's own consistency checks and assertions (EV_VERIFY), under the
 	# layers that drive it: a watcher misused from Go aborts here.
 	go test -count=1 -timeout 5m -tags cev_verify ./cev/ ./coro/ ./gipc/
+	# Every pointer that crosses into C checked in depth.
+	GOEXPERIMENT=cgocheck2 go test -count=1 -timeout 5m ./cev/ ./coro/
 }
 
 cmd_bench() {
