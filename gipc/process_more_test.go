@@ -12,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
 
 	"gipc.dev/gipc"
 )
@@ -131,17 +132,24 @@ func TestStartOptionsEnvDirStdout(t *testing.T) {
 	require.Equal(t, "to stdout\n", string(b))
 }
 
+// buildNoInit builds testdata/noinit (the go command caches the work).
+func buildNoInit(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "noinit")
+	build := exec.Command("go", "build", "-o", bin, "./testdata/noinit")
+	build.Env = append(os.Environ(), "CGO_ENABLED=1")
+	out, err := build.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	return bin
+}
+
 func TestChildThatSkipsInitCannotStartChildren(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a program")
 	}
-	bin := filepath.Join(t.TempDir(), "noinit")
-	build := exec.Command("go", "build", "-o", bin, "./testdata/noinit")
-	build.Env = append(os.Environ(), "CGO_ENABLED=1")
-	outb, err := build.CombinedOutput()
-	require.NoError(t, err, "%s", outb)
+	bin := buildNoInit(t)
 	cmd := exec.Command(bin)
-	outb, err = cmd.CombinedOutput()
+	outb, err := cmd.CombinedOutput()
 	require.NoError(t, err, "%s", outb)
 	out := string(outb)
 	// The child skipped Init, so its own Start was refused...
@@ -149,4 +157,32 @@ func TestChildThatSkipsInitCannotStartChildren(t *testing.T) {
 	// ...and the parent's Start failed clearly instead of hanging.
 	assert.Contains(t, out, "parent: gipc: Start again: the child exited before taking its target (does its main call gipc.Init first?)")
 	assert.Equal(t, 2, strings.Count(out, "\n"), "exactly one child ran: %s", out)
+}
+
+// A child whose main never calls Init and never ends is stopped by the
+// watchdog, which tells its parent why over the bootstrap socket. The test
+// plays the parent: it starts the program with the child marker (a short
+// watchdog) and its end of a socketpair as fd 3.
+func TestWatchdogEndsChildThatNeverCallsInit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a program")
+	}
+	bin := buildNoInit(t)
+	sp, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	require.NoError(t, err)
+	parent := os.NewFile(uintptr(sp[0]), "parent")
+	child := os.NewFile(uintptr(sp[1]), "child")
+	defer parent.Close()
+	cmd := exec.Command(bin)
+	cmd.Env = append(os.Environ(), "GIPC_GO_CHILD=1:200", "NOINIT_HANG=1")
+	cmd.ExtraFiles = []*os.File{child} // fd 3
+	require.NoError(t, cmd.Start())
+	child.Close()
+	msg, err := io.ReadAll(parent)
+	require.NoError(t, err)
+	err = cmd.Wait()
+	var exit *exec.ExitError
+	require.ErrorAs(t, err, &exit)
+	assert.Equal(t, 3, exit.ExitCode())
+	assert.Contains(t, string(msg), "the child's main did not call gipc.Init within 200ms")
 }

@@ -17,6 +17,11 @@ import (
 var again = gipc.NewTarget("again", func(ctx context.Context, _ struct{}) error { return nil })
 
 func main() {
+	if os.Getenv("NOINIT_HANG") != "" {
+		// A main that neither calls Init nor ends: only gipc's watchdog
+		// can tell the parent and end it.
+		select {}
+	}
 	if os.Getenv("NOINIT_CHILD") == "" {
 		gipc.Init()
 	}
