@@ -73,6 +73,7 @@ type PanicError struct {
 	Stack     []byte
 }
 
+// Error reports the panic value and the coroutine's stack.
 func (p *PanicError) Error() string {
 	return fmt.Sprintf("%v\n\npanic in %s:\n%s", p.Value, p.Coroutine, p.Stack)
 }

@@ -47,8 +47,18 @@
 // that never reaches a wait point starves its hub, as in gevent; see
 // [Hub.SetBlockingReport] to catch it.
 //
+// # Latency
+//
+// An idle hub polls for [DefaultSpin] (20 µs; see [Hub.SetSpin]) before it
+// blocks in epoll_wait: a peer that answers within the spin is seen in
+// about a microsecond rather than after a sleeping thread's wake-up, which
+// costs tens of microseconds on virtual machines. The spin burns at most
+// that much CPU each time the hub runs out of work; set it to 0 for hubs
+// that mostly sleep.
+//
 // A panic in a coroutine crashes the program like a panic in a goroutine:
-// it propagates out of Hub.Run. runtime.Goexit in a coroutine (t.FailNow,
+// it propagates out of Hub.Run, as a [*PanicError] that keeps the
+// coroutine's stack. runtime.Goexit in a coroutine (t.FailNow,
 // and so testify's require) ends the goroutine that called Run; tests
 // assert inside coroutines with assert, or return errors.
 package coro
