@@ -43,7 +43,9 @@ cmd_vet() {
 	unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './testdata/*'))
 	[ -z "$unformatted" ] || die "gofmt needed on: $unformatted"
 	go vet ./...
-	# Nothing outside cev may use cgo or unsafe (STYLE.md, section 1).
+	# libev/ stays exactly as released: its files match the recorded sums.
+	(cd libev && sha256sum --quiet -c SHA256SUMS) || die "libev/ was edited: its files differ from libev/SHA256SUMS"
+	# Nothing outside cev may use cgo or unsafe.
 	local bad
 	bad=$(grep -rlE '^import "C"|"unsafe"' --include='*.go' . | grep -v '^\./cev/' | grep -v '/testdata/' || true)
 	[ -z "$bad" ] || die "cgo or unsafe outside cev/: $bad"
