@@ -16,7 +16,8 @@
 #define EV_STANDALONE 1
 /* Loops come from ev_loop_new, one per hub; every call takes the loop. */
 #define EV_MULTIPLICITY 1
-/* Backend: epoll only. No io_uring and no linuxaio (DESIGN.md); select and
+/* Backend: epoll only. No io_uring and no linuxaio (not needed, and newer
+ * kernel interfaces than the module requires); select and
  * poll are never needed on Linux. */
 #define EV_USE_EPOLL 1
 #define EV_USE_POLL 0
