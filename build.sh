@@ -4,7 +4,8 @@
 #   ./build.sh build         compile every package and example
 #   ./build.sh test          vet + race tests (what CI runs)
 #   ./build.sh vet           gofmt and go vet
-#   ./build.sh bench         the comparison against Go's netpoller (quick suite)
+#   ./build.sh bench [flags] the comparison against Go's netpoller (quick suite;
+#                            without flags it records bench/results/latest.*)
 #   ./build.sh fuzz [secs]   run every fuzz target for a while (default 20s each)
 #   ./build.sh vendor-libev  re-create libev/ from Debian's source package
 #   ./build.sh docker        build the Docker image (needs a Docker engine)
@@ -65,13 +66,17 @@ cmd_test() {
 	GOEXPERIMENT=cgocheck2 go test -count=1 -timeout 5m ./cev/ ./coro/
 }
 
+# cmd_bench runs the comparison suite. Without arguments it also records
+# the run in bench/results/ (table, JSON, SVG chart), as the README shows it.
 cmd_bench() {
 	need_cgo
-	if [ -f bench/main.go ]; then
+	if [ $# -gt 0 ]; then
 		go run ./bench "$@"
-	else
-		go test -run '^$' -bench . -benchtime 200ms ./cev/ ./coro/
+		return
 	fi
+	mkdir -p bench/results
+	go run ./bench -json bench/results/latest.json -svg bench/results/latest.svg | tee bench/results/latest.txt
+	echo "build.sh: results in bench/results/ (latest.txt, latest.json, latest.svg)" >&2
 }
 
 cmd_fuzz() {
@@ -138,5 +143,5 @@ bench) shift; cmd_bench "$@" ;;
 fuzz) shift; cmd_fuzz "$@" ;;
 vendor-libev) shift; cmd_vendor_libev "$@" ;;
 docker) shift; cmd_docker "$@" ;;
-*) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+*) sed -n '2,/^set -euo/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
