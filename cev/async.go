@@ -5,7 +5,10 @@ package cev
 // #cgo nocallback cev_async_send
 import "C"
 
-import "sync"
+import (
+	"sync"
+	"unsafe"
+)
 
 // Async wakes its loop from another goroutine (ev_async). Any number of
 // Sends before the loop gets to run coalesce into one event.
@@ -21,14 +24,9 @@ type Async struct {
 // NewAsync creates a stopped async watcher whose events go to h.
 func (l *Loop) NewAsync(h Handler) *Async {
 	w := &Async{}
-	w.init(l, "Async", h)
-	c := C.cev_async_new(w.token, C.uint32_t(w.slot), C.uint32_t(w.gen))
-	if c == nil {
-		w.loop.remove(&w.watcher)
-		panic("cev: out of memory")
-	}
-	w.c = unsafePointer(c)
-	w.stop = w.closeC
+	w.init(l, "Async", h, w.closeC, func(token unsafe.Pointer, slot, gen C.uint32_t) unsafe.Pointer {
+		return unsafe.Pointer(C.cev_async_new(token, slot, gen))
+	})
 	w.detach = w.markClosed
 	return w
 }

@@ -7,6 +7,8 @@ package cev
 // #cgo nocallback cev_io_stop
 import "C"
 
+import "unsafe"
+
 // IO watches a file descriptor for readability and writability (ev_io).
 // It belongs to its loop's goroutine.
 type IO struct {
@@ -16,14 +18,9 @@ type IO struct {
 // NewIO creates a stopped io watcher whose events go to h (ev_init).
 func (l *Loop) NewIO(h Handler) *IO {
 	w := &IO{}
-	w.init(l, "IO", h)
-	c := C.cev_io_new(w.token, C.uint32_t(w.slot), C.uint32_t(w.gen))
-	if c == nil {
-		w.loop.remove(&w.watcher)
-		panic("cev: out of memory")
-	}
-	w.c = unsafePointer(c)
-	w.stop = w.stopC
+	w.init(l, "IO", h, w.stopC, func(token unsafe.Pointer, slot, gen C.uint32_t) unsafe.Pointer {
+		return unsafe.Pointer(C.cev_io_new(token, slot, gen))
+	})
 	return w
 }
 

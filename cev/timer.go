@@ -9,7 +9,10 @@ package cev
 // #cgo nocallback cev_timer_again
 import "C"
 
-import "time"
+import (
+	"time"
+	"unsafe"
+)
 
 // Timer fires once after a delay, then optionally every repeat interval
 // (ev_timer). Timers due in the same iteration fire in deadline order. The
@@ -22,14 +25,9 @@ type Timer struct {
 // NewTimer creates a stopped timer whose events go to h (ev_init).
 func (l *Loop) NewTimer(h Handler) *Timer {
 	w := &Timer{}
-	w.init(l, "Timer", h)
-	c := C.cev_timer_new(w.token, C.uint32_t(w.slot), C.uint32_t(w.gen))
-	if c == nil {
-		w.loop.remove(&w.watcher)
-		panic("cev: out of memory")
-	}
-	w.c = unsafePointer(c)
-	w.stop = w.stopC
+	w.init(l, "Timer", h, w.stopC, func(token unsafe.Pointer, slot, gen C.uint32_t) unsafe.Pointer {
+		return unsafe.Pointer(C.cev_timer_new(token, slot, gen))
+	})
 	return w
 }
 

@@ -25,14 +25,24 @@ type watcher struct {
 	kind    string
 }
 
-func (w *watcher) init(l *Loop, kind string, h Handler) {
+// init gives w its slot, generation and token, then its C half, made by
+// newC (one of the cev_*_new functions), and stop, which stops it.
+func (w *watcher) init(l *Loop, kind string, h Handler, stop func(),
+	newC func(token unsafe.Pointer, slot, gen C.uint32_t) unsafe.Pointer) {
 	if h == nil {
 		panic("cev: nil Handler")
 	}
 	w.handler = h
 	w.kind = kind
+	w.stop = stop
 	l.add(w)
 	w.token = pointer.Save(w)
+	w.c = newC(w.token, C.uint32_t(w.slot), C.uint32_t(w.gen))
+	if w.c == nil {
+		l.remove(w)
+		pointer.Unref(w.token)
+		panic("cev: out of memory")
+	}
 }
 
 func (w *watcher) check() {

@@ -64,7 +64,7 @@ func (h *Hub) Call(ctx context.Context, fn func(ctx context.Context) error) erro
 // goroutine until it returns; its result is dropped.
 func Offload[T any](ctx context.Context, fn func() (T, error)) (T, error) {
 	var zero T
-	_, c, err := enter(ctx)
+	c, err := enter(ctx)
 	if err != nil {
 		return zero, err
 	}

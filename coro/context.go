@@ -138,43 +138,43 @@ func pkids(n node) *kidList {
 }
 
 // resolve finds the coroutine of ctx and checks that it may wait now.
-func resolve(ctx context.Context) (node, *Coroutine, error) {
+func resolve(ctx context.Context) (*Coroutine, error) {
 	if ctx == nil {
-		return nil, nil, ErrNotCoroutine
+		return nil, ErrNotCoroutine
 	}
 	n, ok := ctx.Value(nodeKey{}).(node)
 	if !ok {
-		return nil, nil, ErrNotCoroutine
+		return nil, ErrNotCoroutine
 	}
 	c := n.coroutine()
 	h := c.hub
 	if h.state.Load() != hubRunning {
-		return nil, nil, ErrHubClosed
+		return nil, ErrHubClosed
 	}
 	if h.current != c {
-		return nil, nil, ErrNotCoroutine
+		return nil, ErrNotCoroutine
 	}
-	return n, c, nil
+	return c, nil
 }
 
 // enter is resolve plus the checks every wait point makes before parking:
 // a killed coroutine or a done ctx returns at once.
-func enter(ctx context.Context) (node, *Coroutine, error) {
-	n, c, err := resolve(ctx)
+func enter(ctx context.Context) (*Coroutine, error) {
+	c, err := resolve(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if c.killed {
-		return nil, nil, ErrKilled
+		return nil, ErrKilled
 	}
 	if ctx != c.ctx {
 		if err := ctx.Err(); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 	} else if c.cancelled {
-		return nil, nil, ctx.Err()
+		return nil, ctx.Err()
 	}
-	return n, c, nil
+	return c, nil
 }
 
 // deadlineCtx is the ctx of WithTimeout and WithDeadline: a cancelCtx whose
@@ -254,11 +254,10 @@ func (d *deadlineCtx) finish(cause error) {
 // be called from any goroutine, and should be, as with context.WithDeadline.
 // A ctx that carries no coroutine gets context.WithDeadline's result.
 func WithDeadline(ctx context.Context, t time.Time) (context.Context, context.CancelFunc) {
-	pn, c, err := resolve(ctx)
+	c, err := resolve(ctx)
 	if err != nil {
 		return context.WithDeadline(ctx, t)
 	}
-	_ = pn
 	h := c.hub
 	if pd, ok := ctx.Deadline(); ok && pd.Before(t) {
 		t = pd
@@ -305,6 +304,6 @@ func (d *deadlineCtx) cancelFunc() {
 // where a wait point may return without waiting, so that misuse shows the
 // same way whether or not the call happens to wait.
 func Check(ctx context.Context) error {
-	_, _, err := enter(ctx)
+	_, err := enter(ctx)
 	return err
 }

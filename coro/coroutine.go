@@ -94,7 +94,7 @@ func Spawn(ctx context.Context, fn func(ctx context.Context) error) *Coroutine {
 	if fn == nil {
 		panic("coro: Spawn of a nil func")
 	}
-	_, c, err := resolve(ctx)
+	c, err := resolve(ctx)
 	switch {
 	case err == ErrHubClosed:
 		panic("coro: hub closed")
@@ -108,11 +108,8 @@ func Spawn(ctx context.Context, fn func(ctx context.Context) error) *Coroutine {
 // ErrKilled if it was killed before it started. It returns ctx's error (or
 // ErrKilled) if the caller's wait ends first.
 func (c *Coroutine) Join(ctx context.Context) error {
-	_, me, err := enter(ctx)
+	me, err := enter(ctx)
 	if err != nil {
-		if err == ErrKilled || me == nil {
-			return err
-		}
 		return err
 	}
 	if c.state == stDone {

@@ -29,7 +29,7 @@ func (e *Event) IsSet() bool { return e.set }
 // Wait waits until the event is set. It returns nil, or ErrKilled or ctx's
 // error if the wait ended first.
 func (e *Event) Wait(ctx context.Context) error {
-	_, c, err := enter(ctx)
+	c, err := enter(ctx)
 	if err != nil {
 		return err
 	}

@@ -57,7 +57,7 @@ func (f *FD) WaitWritable(ctx context.Context) error {
 }
 
 func (f *FD) wait(ctx context.Context, d *fdDir, ev cev.Events, what string) error {
-	_, c, err := enter(ctx)
+	c, err := enter(ctx)
 	if err != nil {
 		return err
 	}
@@ -132,7 +132,7 @@ func WaitReadable(ctx context.Context, fd int) error { return waitRaw(ctx, fd, c
 func WaitWritable(ctx context.Context, fd int) error { return waitRaw(ctx, fd, cev.Write, "write") }
 
 func waitRaw(ctx context.Context, fd int, ev cev.Events, what string) error {
-	_, c, err := enter(ctx)
+	c, err := enter(ctx)
 	if err != nil {
 		return err
 	}

@@ -39,7 +39,7 @@ func (g *Group) finish() {
 // the first non-nil error any of them returned. It returns ErrKilled or
 // ctx's error if the wait ended first.
 func (g *Group) Wait(ctx context.Context) error {
-	_, c, err := enter(ctx)
+	c, err := enter(ctx)
 	if err != nil {
 		return err
 	}

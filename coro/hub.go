@@ -150,15 +150,7 @@ func (h *Hub) Run(main func(ctx context.Context) error) error {
 // ErrHubClosed. Close is idempotent and returns nil.
 func (h *Hub) Close() error {
 	if h.state.CompareAndSwap(hubNew, hubEnded) {
-		h.mu.Lock()
-		tasks := h.posted
-		h.posted = nil
-		h.mu.Unlock()
-		for _, t := range tasks {
-			if t.abort != nil {
-				t.abort()
-			}
-		}
+		h.abortPosted()
 		h.loop.Close()
 		close(h.runDone)
 		return nil
@@ -225,16 +217,8 @@ func (h *Hub) runPosted() {
 
 // finish ends the hub: no more posts, pending ones aborted, loop closed.
 func (h *Hub) finish() {
-	h.mu.Lock()
 	h.state.Store(hubEnded)
-	tasks := h.posted
-	h.posted = nil
-	h.mu.Unlock()
-	for _, t := range tasks {
-		if t.abort != nil {
-			t.abort()
-		}
-	}
+	h.abortPosted()
 	if h.monitor != nil {
 		h.monitor.stop()
 	}
@@ -247,6 +231,20 @@ func (h *Hub) finish() {
 	h.switches.Store(h.nswitch)
 	h.loop.Close()
 	close(h.runDone)
+}
+
+// abortPosted aborts the tasks still queued once the hub has ended: post
+// checks the state under mu, so no task can be queued after this.
+func (h *Hub) abortPosted() {
+	h.mu.Lock()
+	tasks := h.posted
+	h.posted = nil
+	h.mu.Unlock()
+	for _, t := range tasks {
+		if t.abort != nil {
+			t.abort()
+		}
+	}
 }
 
 func (h *Hub) ended() bool { return h.state.Load() == hubEnded }

@@ -36,7 +36,7 @@ type Conn struct {
 // goroutine (Offload); an empty host listens on every IPv4 address ("tcp",
 // "tcp4") or every IPv6 address ("tcp6"). ctx must carry a coroutine.
 func Listen(ctx context.Context, network, address string) (*Listener, error) {
-	if _, _, err := enter(ctx); err != nil {
+	if _, err := enter(ctx); err != nil {
 		return nil, err
 	}
 	sa, family, err := resolveSockaddr(ctx, network, address, true)
@@ -77,7 +77,7 @@ func Listen(ctx context.Context, network, address string) (*Listener, error) {
 // listener is closed (also when another coroutine closes it during the
 // wait), and ErrKilled or ctx's error if the wait ended first.
 func (l *Listener) Accept(ctx context.Context) (*Conn, error) {
-	if _, _, err := enter(ctx); err != nil {
+	if _, err := enter(ctx); err != nil {
 		return nil, err
 	}
 	for {
@@ -122,7 +122,7 @@ func (l *Listener) Close() error {
 // "tcp6", "unix"), like net.Dial, parking the calling coroutine while the
 // connection is made. ctx's deadline bounds the whole dial.
 func Dial(ctx context.Context, network, address string) (*Conn, error) {
-	if _, _, err := enter(ctx); err != nil {
+	if _, err := enter(ctx); err != nil {
 		return nil, err
 	}
 	sa, family, err := resolveSockaddr(ctx, network, address, false)
@@ -199,7 +199,7 @@ func (c *Conn) setNoDelay() {
 // gets) closed, and ErrKilled or ctx's error if the wait ended first; after
 // a timeout the conn stays usable.
 func (c *Conn) Read(ctx context.Context, p []byte) (int, error) {
-	if _, _, err := enter(ctx); err != nil {
+	if _, err := enter(ctx); err != nil {
 		return 0, err
 	}
 	for {
@@ -230,7 +230,7 @@ func (c *Conn) Read(ctx context.Context, p []byte) (int, error) {
 // returns len(p) and nil, or the number of bytes written and the error that
 // stopped it (net.ErrClosed, ErrKilled, ctx's error, EPIPE, ...).
 func (c *Conn) Write(ctx context.Context, p []byte) (int, error) {
-	if _, _, err := enter(ctx); err != nil {
+	if _, err := enter(ctx); err != nil {
 		return 0, err
 	}
 	written := 0
@@ -437,7 +437,7 @@ func wrapWaitErr(op, network string, addr net.Addr, err error) error {
 // (SCM_RIGHTS) over a unix conn, parking while the socket is full. p must
 // not be empty: a descriptor travels with data. The caller keeps its fds.
 func (c *Conn) SendFds(ctx context.Context, p []byte, fds []int) error {
-	if _, _, err := enter(ctx); err != nil {
+	if _, err := enter(ctx); err != nil {
 		return err
 	}
 	if len(p) == 0 {
@@ -472,7 +472,7 @@ func (c *Conn) SendFds(ctx context.Context, p []byte, fds []int) error {
 // caller owns the fds it gets. More descriptors than maxFds are closed and
 // reported as an error.
 func (c *Conn) ReceiveFds(ctx context.Context, p []byte, maxFds int) (int, []int, error) {
-	if _, _, err := enter(ctx); err != nil {
+	if _, err := enter(ctx); err != nil {
 		return 0, nil, err
 	}
 	oob := make([]byte, unix.CmsgSpace(4*max(maxFds, 1)))

@@ -33,7 +33,7 @@ func (q *Queue[T]) full() bool {
 // ErrQueueClosed if the queue is closed (or closes while Put waits), or
 // ErrKilled or ctx's error (having added nothing) if the wait ended first.
 func (q *Queue[T]) Put(ctx context.Context, v T) error {
-	_, c, err := enter(ctx)
+	c, err := enter(ctx)
 	if err != nil {
 		return err
 	}
@@ -96,7 +96,7 @@ func (q *Queue[T]) wakePutter() {
 // ErrKilled or ctx's error (taking nothing) if the wait ended first.
 func (q *Queue[T]) Get(ctx context.Context) (T, error) {
 	var v T
-	_, c, err := enter(ctx)
+	c, err := enter(ctx)
 	if err != nil {
 		return v, err
 	}

@@ -23,7 +23,7 @@ func NewSemaphore(n int) *Semaphore {
 // already. It returns nil, or ErrKilled or ctx's error (holding nothing) if
 // the wait ended first.
 func (s *Semaphore) Acquire(ctx context.Context) error {
-	_, c, err := enter(ctx)
+	c, err := enter(ctx)
 	if err != nil {
 		return err
 	}

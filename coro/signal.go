@@ -15,7 +15,7 @@ import (
 // deadlocked. ctx must carry the running coroutine (misuse panics with a
 // "coro:" message).
 func NotifySignal(ctx context.Context, sigs ...os.Signal) *Queue[os.Signal] {
-	_, c, err := resolve(ctx)
+	c, err := resolve(ctx)
 	if err != nil {
 		panic("coro: NotifySignal needs the ctx of the running coroutine")
 	}

@@ -46,7 +46,7 @@ func Sleep(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return Yield(ctx)
 	}
-	_, c, err := enter(ctx)
+	c, err := enter(ctx)
 	if err != nil {
 		return err
 	}
@@ -62,7 +62,7 @@ func Sleep(ctx context.Context, d time.Duration) error {
 // sleep(0)). It returns ErrKilled or ctx's error if the coroutine was killed
 // or ctx was done meanwhile.
 func Yield(ctx context.Context) error {
-	_, c, err := enter(ctx)
+	c, err := enter(ctx)
 	if err != nil {
 		return err
 	}
